@@ -94,6 +94,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from checks.report import write_reports
     from checks.runner import run_theorem
 
+    if args.durations < 0:
+        raise UsageError("--durations must be 0 (off) or a positive number of theorems")
     ids, out, registry, cfg = _prepare(args)
     results: list[dict] = []
     started = time.perf_counter()
@@ -118,7 +120,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_reports(results, registry, out)
         return 130
     write_reports(results, registry, out)
-    return _summary(results, out, time.perf_counter() - started)
+    code = _summary(results, out, time.perf_counter() - started)
+    if args.durations:
+        _durations(results, args.durations)
+    return code
+
+
+def _durations(results: list[dict], n: int) -> None:
+    """The ``n`` slowest theorems with their phases (like ``pytest --durations``). ``jit`` is
+    the part of the phases spent compiling solvers or loading them from numba's cache."""
+    slowest = sorted(results, key=lambda r: r["seconds"], reverse=True)[:n]
+    total = sum(r["seconds"] for r in results) or 1.0
+    print(f"\nslowest {len(slowest)} theorems (seconds; jit is included in the phases)")
+    print(f"{'id':<36} {'total':>7} {'share':>6} {'positive':>9} {'negative':>9} "
+          f"{'certif.':>8} {'jit':>6}")
+    for r in slowest:
+        t = r.get("timings", {})
+        cols = [f"{t[k]:.2f}" if k in t else "—" for k in
+                ("positive", "negative", "certificate", "jit")]
+        print(f"{r['id']:<36} {r['seconds']:>7.2f} {r['seconds'] / total:>6.0%} {cols[0]:>9} "
+              f"{cols[1]:>9} {cols[2]:>8} {cols[3]:>6}")
 
 
 def _summary(results: list[dict], out: Path, seconds: float) -> int:
@@ -283,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default="dev", help=f"one of {', '.join(PROFILES)}")
     run.add_argument("--out", default="reports", help="report directory (default: reports)")
     run.add_argument("-v", "--verbose", action="store_true", help="per-phase progress")
+    run.add_argument("--durations", type=int, default=0, metavar="N",
+                     help="after the summary, the N slowest theorems with their phases")
     run.set_defaults(func=cmd_run)
     fz = sub.add_parser("fuzz", help="long fuzz campaign on a Dask cluster")
     fz.add_argument("ids", nargs="*", metavar="ID", help="theorem ids (default: all)")

@@ -24,6 +24,7 @@ from hypothesis import Phase, given, settings, target
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import UnsatisfiedAssumption
 
+from checks.jit import jit_activity
 from checks.theorem import ClaimError, Evidence, Instance, Theorem
 
 EXAMPLE_TIMEOUT_S = 120.0  # one example slower than this is a harness error, not a pass
@@ -177,14 +178,17 @@ def run_theorem(thm: Theorem, profile: settings, profile_name: str = "",
     res = Result(id=thm.id, status="error", kind=thm.kind, paper=thm.paper.title,
                  expected=thm.expected, profile=profile_name)
     start = time.perf_counter()
-    try:
-        _run(thm, profile, res, log or (lambda _msg: None), seed, certificate, control)
-    except ClaimError as exc:
-        res.status, res.message = "error", str(exc)
-    except Exception as exc:  # a harness bug is shown as an error, never as a pass
-        res.status = "error"
-        res.message = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"
+    with jit_activity() as jit:
+        try:
+            _run(thm, profile, res, log or (lambda _msg: None), seed, certificate, control)
+        except ClaimError as exc:
+            res.status, res.message = "error", str(exc)
+        except Exception as exc:  # a harness bug is shown as an error, never as a pass
+            res.status = "error"
+            res.message = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"
     res.seconds = time.perf_counter() - start
+    # first-call cost: compiling solvers, or loading them from numba's on-disk cache
+    res.timings["jit"] = jit.seconds
     return res
 
 
