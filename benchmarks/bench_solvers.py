@@ -1098,13 +1098,13 @@ def _perceptron() -> list[Case]:
     label = "scipy linprog (HiGHS): a separating theta (the problem solved)"
     return [
         Case("perceptron.perceptron_count", "tyurin2024", "n=150 d=30 (20 iterations)",
-             P.perceptron_count, lambda f: data(f, 10**7), baseline=lp_separator, label=label),
+             P.perceptron_count, lambda f: data(f, 10**7, False), baseline=lp_separator, label=label),
         Case("perceptron.batch_perceptron", "tyurin2024", "n=150 d=30 T=20", P.batch_perceptron,
-             lambda f: data(f, 20)),
+             lambda f: data(f, 20, False)),
         Case("perceptron.lr_gd", "tyurin2024", "n=150 d=30 T=23", P.lr_gd,
-             lambda f: data(f, 1e3, 23)),
+             lambda f: data(f, 1e3, 23, False)),
         Case("perceptron.lr_gd_count", "tyurin2024", "n=150 d=30 (151 iterations)",
-             P.lr_gd_count, lambda f: data(f, 1.0, 10**7), baseline=lp_separator, label=label),
+             P.lr_gd_count, lambda f: data(f, 1.0, 10**7, False), baseline=lp_separator, label=label),
     ]
 
 
@@ -1160,6 +1160,217 @@ def _clipped_sgd() -> list[Case]:
     ]
 
 
+@factory("zeroth_order")
+def _zeroth_order() -> list[Case]:
+    from itertools import combinations
+
+    from solvers import zeroth_order as zo
+    from solvers.generators import random_orthogonal
+
+    def populations(g, n, n0, d, bbar, het):  # theorem's _populations (shift = 0)
+        B = bbar + het * g.standard_normal((n, d))
+        B[:n0] += bbar - B[:n0].mean(0)
+        B[n0:] += bbar - B[n0:].mean(0)
+        return B
+
+    def kernel(f):  # AnsaripourHDOKernel._kernel_problem at mid-range parameters
+        g, n, n0, d, L = gen_for("hdo_kernel"), 4, 2, 2, 1.0
+        lam = np.exp(g.uniform(np.log(L / 10.0), np.log(L), d))
+        lam[0] = L
+        Q = random_orthogonal(d, g)
+        A = (Q * lam) @ Q.T
+        xs = g.standard_normal(d)
+        B = populations(g, n, n0, d, A @ xs, 0.05)
+        s = 0.05 * g.uniform(0.0, 1.0, n)
+        u = g.standard_normal(d)
+        X = xs + 0.1 * u / np.linalg.norm(u) + 0.03 * g.standard_normal((n, d))
+        eta = 0.045 / L
+        U, W = zo.gauss_hermite_rule(d)  # plain numpy (tensor Gauss-Hermite rule)
+        return (X, A, B, s, np.arange(n) < n0, eta, eta / np.sqrt(d), True, U, W), 1
+
+    def kernel_np(X, A, B, s, zm, eta, nu, common, U, W):
+        n, d = X.shape
+        Xi = s[:, None, None] * np.repeat(np.eye(d), 2, axis=0) * np.tile([1.0, -1.0], d)[:, None]
+        means, seconds = np.empty((n, d)), np.empty((n, d, d))
+        for i in range(n):
+            x, b = X[i], B[i]
+            F0 = 0.5 * x @ A @ x - b @ x + Xi[i] @ x  # (2d,) one value per noise outcome
+            if zm[i]:
+                Xp = x + nu * U
+                Fp = (0.5 * np.einsum("qa,ab,qb->q", Xp, A, Xp) - Xp @ b)[:, None] + Xp @ Xi[i].T
+                if common:
+                    c, w = (Fp - F0) / nu, W[:, None] / (2 * d)
+                else:
+                    c, w = (Fp[:, :, None] - F0) / nu, W[:, None, None] / (2 * d) ** 2
+                G = c[..., None] * U.reshape((U.shape[0],) + (1,) * (c.ndim - 1) + (d,))
+                wG = (w[..., None] * G).reshape(-1, d)
+                means[i], seconds[i] = wG.sum(0), wG.T @ G.reshape(-1, d)
+            else:
+                G = A @ x - b + Xi[i]
+                means[i], seconds[i] = G.mean(0), G.T @ G / (2 * d)
+        cov = seconds - np.einsum("ia,ib->iab", means, means)
+        lam, V = np.linalg.eigh(0.5 * (cov + cov.transpose(0, 2, 1)))
+        R = np.sqrt(d * np.maximum(lam, 0.0))[:, None, :] * V  # columns r: sqrt(d lam_r) v_r
+        pts = np.concatenate([means[:, None] + R.transpose(0, 2, 1),
+                              means[:, None] - R.transpose(0, 2, 1)], axis=1)  # (n, 2d, d)
+        Emu, EG, pairs = np.zeros(d), 0.0, list(combinations(range(n), 2))
+        for i, j in pairs:  # all (2d)^2 sigma-point pairs at once
+            avg = 0.5 * ((X[i] - eta * pts[i])[:, None] + (X[j] - eta * pts[j])[None, :])
+            Y = np.broadcast_to(X, avg.shape[:2] + X.shape).copy()
+            Y[:, :, i], Y[:, :, j] = avg, avg
+            mu = Y.mean(axis=2)
+            EG += ((Y - mu[:, :, None]) ** 2).sum(axis=(2, 3)).mean() / n
+            Emu += mu.mean(axis=(0, 1))
+        return (Emu / len(pairs), EG / len(pairs), np.trace(seconds, axis1=1, axis2=2).mean(),
+                means, seconds)
+
+    def rate_problem(name, n=3, n0=1, d=2, L=2.0, ell=0.65):  # AnsaripourHDORate.measure
+        g = gen_for(name)
+        lam = np.exp(g.uniform(np.log(ell), np.log(L), d))
+        lam[0], lam[-1] = L, ell
+        bbar = g.standard_normal(d)
+        B = populations(g, n, n0, d, bbar, 0.03)
+        s = 0.03 * g.uniform(0.0, 1.0, n)
+        xs, u = bbar / lam, g.standard_normal(d)
+        K = n * (d + n) * (L + 1) * (1 / ell + 1) / ell  # the theorem's _horizons: T0, k = 3
+        T0 = max(K, 3.0)
+        for _ in range(200):
+            T0 = K * np.log(T0)
+        return lam, B, xs + u / np.linalg.norm(u), s, np.arange(n) < n0, ell, xs, 8 * math.ceil(T0)
+
+    T_MOM = rate_problem("hdo_moments")[-1]
+
+    def moments(f):
+        lam, B, x0, s, zm, ell, xs, T_full = rate_problem("hdo_moments")
+        T = scaled(T_full, f)
+        eta = 4 * B.shape[0] * np.log(T_full) / (T_full * ell)
+        return (lam, B, x0, s, zm, eta, eta / np.sqrt(lam.size), T, ell, xs), T
+
+    def moments_np(lam, B, x0, s, zm, eta, nu, T, ell, xstar):
+        """The same second-moment recursion as explicit matrices: P_k <- L P_k L^T (y update),
+        then P_k <- mean over pairs (i, j) of M_ijk P_k M_ijk^T + noise_ijk (e_i + e_j)(..)^T."""
+        d, n = lam.size, B.shape[0]
+        m, iy, ic = n + 2, n, n + 1
+        v = np.zeros((d, m))
+        v[:, :n], v[:, ic] = x0[:, None], 1.0
+        P = v[:, :, None] * v[:, None, :]
+        trA, trA2 = lam.sum(), (lam * lam).sum()
+        C = trA**2 + 2 * trA2 + 4 * trA * lam + 8 * lam * lam
+        q = 1.0 - eta * ell / (2.0 * n)
+        S = (1.0 - q**T) / (1.0 - q)
+        pairs = list(combinations(range(n), 2))
+        M = np.broadcast_to(np.eye(m), (len(pairs), d, m, m)).copy()
+        E = np.zeros((len(pairs), 1, m, m))
+        for p, (i, j) in enumerate(pairs):
+            for r in (i, j):
+                M[p, :, r, :] = 0.0
+                M[p, :, r, i] = M[p, :, r, j] = 0.5 * (1.0 - eta * lam)
+                M[p, :, r, ic] = 0.5 * eta * (B[i] + B[j])
+            E[p, 0][np.ix_((i, j), (i, j))] = 1.0
+        I, J = np.array(pairs).T
+        Mt = M.transpose(0, 1, 3, 2)
+        gam, Ly = np.empty(T + 1), np.eye(m)
+        for t in range(T + 1):
+            Pn = P[:, :n, :n]
+            gam[t] = (np.trace(Pn, axis1=1, axis2=2) / n - Pn.sum(axis=(1, 2)) / n**2).sum()
+            if t == T:
+                break
+            Ly[iy, :n] = q ** (T - t - 1) / S / n
+            P = Ly @ P @ Ly.T
+            Eg2 = (lam**2 * np.diagonal(P[:, :n, :n], axis1=1, axis2=2).T
+                   - 2 * lam * B * P[:, :n, ic].T + B**2)  # (n, d): E||g_i||^2 per coordinate
+            V = np.where(zm[:, None], Eg2.sum(1, keepdims=True) + Eg2
+                         + (s**2 * (1 + 2.0 / d))[:, None] + nu * nu * C / 4,
+                         (s**2 / d)[:, None])
+            P = (M @ P @ Mt + 0.25 * eta**2 * (V[I] + V[J])[:, :, None, None] * E).mean(axis=0)
+        fy = (0.5 * lam * (P[:, iy, iy] - 2 * xstar * P[:, iy, ic] + xstar**2)).sum()
+        mu2 = (P[:, :n, :n].sum(axis=(1, 2)) / n**2 - 2 * xstar * P[:, :n, ic].sum(1) / n
+               + xstar**2).sum()
+        return fy, mu2, gam
+
+    def each(a, b):  # largest relative difference over the returned quantities, one by one
+        return max(rel(x, y) for x, y in zip(a, b))
+
+    def moments_agree(a, b):
+        """f(y_T) - f*, E||mu_T - x*||^2 and E Gamma_t are small differences (~1e-7, 1e-6,
+        1e-4) of O(||x*||^2) second moments: their differences are taken relative to the size
+        of the cancelling terms, x*' diag(lam) x* / 2, ||x*||^2 and ||x0||^2."""
+        lam, x0, xs = (rate_problem("hdo_moments")[i] for i in (0, 2, 6))
+        return max(abs(a[0] - b[0]) / (0.5 * lam @ xs**2), abs(a[1] - b[1]) / (xs @ xs),
+                   float(np.max(np.abs(a[2] - b[2]))) / (x0 @ x0))
+
+    return [
+        Case("zeroth_order.interaction_expectation", "ansaripour2022", "n=4 d=2 (16 GH nodes)",
+             zo.interaction_expectation, kernel, baseline=kernel_np,
+             label="numpy: quadrature vectorised over nodes x noise, eigh sigma points, "
+                   "all point pairs broadcast", agree=each),
+        Case("zeroth_order.hdo_moments", "ansaripour2022", f"n=3 d=2 T={T_MOM} (T0 x 8)",
+             zo.hdo_moments, moments, "interactions", 0.02, moments_np,
+             "numpy: same recursion as explicit pair matrices M P M^T (batched matmul)",
+             moments_agree),
+    ]
+
+
+@factory("low_rank_pgd")
+def _low_rank_pgd() -> list[Case]:
+    from scipy.optimize import root
+    from scipy.special import expit
+    from solvers import low_rank_pgd as lp
+    from solvers.generators import random_orthogonal
+
+    NU, A_XI, B_L, FRAC = 1.0, 1.2, 0.3, 0.5  # nu, xi = a nu, c lambda_max = b nu, step fraction
+
+    def problem(name, p=6, n=10, r0=3, k=2, q=2):  # LeeSDLLowRankPGD._problem, logistic loss
+        g = gen_for(name)
+        U, Vm = random_orthogonal(p, g)[:, :r0], random_orthogonal(n, g)[:, :r0]
+        X = (U * np.geomspace(1.0, 1e-2, r0)) @ Vm.T
+        Xa = np.vstack([np.ones((1, n)), g.standard_normal((q - 1, n))])
+        sc = np.sqrt(B_L * NU / 0.25) / np.linalg.norm(np.vstack([X, Xa]), 2)
+        return g, sc * X, sc * Xa, (g.uniform(size=(k, n)) < 0.5) * 1.0
+
+    def minimizer_scipy(X, Xa, Y, xi, nu, loss, tol=1e-13):
+        """[A*; gamma*] row by row: root of the ridge-logistic gradient (trust-exact stops at
+        ||grad|| ~ 1e-11 here: its ratio test fails once Newton is at rounding level)."""
+        Phi = np.vstack((X, Xa))
+
+        def theta(y):
+            def grad(th):
+                return Phi @ (expit(Phi.T @ th) - y) + nu * th
+
+            def hess(th):
+                pr = expit(Phi.T @ th)
+                return (Phi * (pr * (1 - pr))) @ Phi.T + nu * np.eye(len(th))
+            return root(grad, np.zeros(Phi.shape[0]), jac=hess, method="hybr", tol=1e-15).x
+        Th = np.column_stack([theta(y) for y in Y])
+        p = X.shape[0]
+        return Th[:p], X.copy(), Th[p:]
+
+    def mini(f):
+        _, X, Xa, Y = problem("sdl_min")
+        return (X, Xa, Y, A_XI * NU, NU, 1), 1
+
+    def pgd(f):
+        g, X, Xa, Y = problem("sdl_pgd")
+        xi = A_XI * NU
+        As, Bs, Gs = minimizer_scipy(X, Xa, Y, xi, NU, 1)  # V* (theorem: lifted_minimizer)
+        mu, L = NU * min(1.0, A_XI), NU * max(A_XI, 1.0 + B_L)
+        tau = 1 / (2 * mu) + FRAC * (1.5 / L - 1 / (2 * mu))
+        sc = np.linalg.norm(X) / np.sqrt(X.size)
+        T = scaled(30, f)
+        return (*[sc * g.standard_normal(v.shape) for v in (As, Bs, Gs)], X, Xa, Y, xi, NU, 1,
+                tau, 3, T, As, Bs, Gs), T
+
+    return [
+        Case("low_rank_pgd.lifted_minimizer (_ridge_logistic_newton)", "lee2023",
+             "logistic p=6 n=10 k=2 q=2", lp.lifted_minimizer, mini, baseline=minimizer_scipy,
+             label="scipy.optimize.root (hybr) of the gradient per label row: ridge-logistic "
+                   "minimiser",
+             agree=rel),
+        Case("low_rank_pgd.lifted_pgd", "lee2023", "logistic p=6 n=10 k=2 q=2 r=3 T=30",
+             lp.lifted_pgd, pgd, "steps", 0.2),
+    ]
+
+
 # Jitted functions a theorem calls that are not timed on their own: one O(n d) evaluation per
 # example, negligible next to the timed loops (most are also the inner steps of a timed loop).
 TRIVIAL = {
@@ -1171,6 +1382,9 @@ TRIVIAL = {
     "surrogates": "n_params, model_forward, loss_value, loss_grad (one evaluation each)",
     "clipped_sgd": "per_sample_grads, mean_clipped_grad, full_grad, smoothness (one evaluation)",
     "sharpness": "clip_coordinates, directional_sharpness, rounding_scale (O(p^2) one-liners)",
+    "zeroth_order": "potential (one O(n d) evaluation), hdo_simulate (called with T=1: one sampled "
+                    "interaction per trace step), gauss_hermite_rule (plain numpy, 4^d nodes)",
+    "low_rank_pgd": "gradient (one evaluation: the stationarity check of V*)",
 }
 
 
@@ -1272,7 +1486,7 @@ def matvec_child(interpreted: bool, rounds: int = 9) -> dict:
         mvs = []
         for name, fn, extra, k in (("gd_quadratic", fo.gd_quadratic, (), 1),
                                    ("heavy_ball_quadratic", fo.heavy_ball_quadratic, (0.5,), 1),
-                                   ("nesterov_quadratic", fo.nesterov_quadratic, (0.5,), 2)):
+                                   ("nesterov_quadratic", fo.nesterov_quadratic, (0.5,), 1)):
             fn(Q, b, x1, eta, *extra, 2)  # compile / load outside the timing
             ts, tm = [], []
             for _ in range(rounds):
@@ -1476,7 +1690,7 @@ def render(rows, mv, mvi, meta, elapsed) -> dict:
                    "| (time/step / matvecs) / numpy matvec | numpy loop time/step | speedup |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name, k in (("gd_quadratic", 1), ("heavy_ball_quadratic", 1),
-                        ("nesterov_quadratic", 2)):
+                        ("nesterov_quadratic", 1)):
             for d in MATVEC_DS:
                 row = mv[str(d)]
                 t, ref = row[name], row["numpy_matvec"]

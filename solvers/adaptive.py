@@ -32,7 +32,7 @@ METHODS = {"sgd": SGD, "adagrad": ADAGRAD, "adam": ADAM, "amsgrad": AMSGRAD}
 @numba.njit(cache=True)
 def adaptive_online(grads: np.ndarray, x1: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                     alpha: float, beta1: float, beta2: float, method: int,
-                    step_power: float = 0.5, eps: float = 0.0, lam: float = 1.0) -> np.ndarray:
+                    step_power: float, eps: float, lam: float) -> np.ndarray:
     """Iterates of the method on gradients ``grads`` (shape ``(T, d)``, row ``t-1`` = g_t).
 
     Returns ``xs`` of shape ``(T + 1, d)`` with ``xs[t-1] = x_t`` (the point played at round

@@ -102,8 +102,10 @@ def consensus_point_quadratic(Q: np.ndarray, b: np.ndarray, x: np.ndarray, sigma
     out, edge = np.empty_like(z), np.inf
     for i in range(z.shape[0]):
         coef = np.array([0.5 * lam[i], beta[i], 0.0])
+        # np.int64(...): a bare constant would be typed Literal and compile another copy
         out[i], e = consensus_point_poly1d(coef, z[i], sigma, alpha, z[i] - halfwidth,
-                                           z[i] + halfwidth, 1 << 17, 1 << 16, 60.0)
+                                           z[i] + halfwidth, np.int64(1 << 17),
+                                           np.int64(1 << 16), 60.0)
         edge = min(edge, e)
     return U @ out, edge
 
@@ -128,6 +130,6 @@ def consensus_hopping_poly1d(coef: np.ndarray, x0: float, sigma: float, alpha: f
     xs = np.empty(n_steps + 1)
     xs[0] = x0
     for k in range(n_steps):
-        xs[k + 1] = consensus_point_poly1d(coef, xs[k], sigma, alpha, lo, hi, 1 << 17,
-                                           1 << 16, 60.0)[0]
+        xs[k + 1] = consensus_point_poly1d(coef, xs[k], sigma, alpha, lo, hi, np.int64(1 << 17),
+                                           np.int64(1 << 16), 60.0)[0]
     return xs

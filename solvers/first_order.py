@@ -69,14 +69,21 @@ def nesterov_quadratic(Q: np.ndarray, b: np.ndarray, x1: np.ndarray, eta: float,
                        momentum: float, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Nesterov's accelerated gradient with constant momentum on ``1/2 x^T Q x - b^T x``:
     ``y_k = x_k + momentum (x_k - x_{k-1})``, ``x_{k+1} = y_k - eta (Q y_k - b)``.
-    Returns ``(fvals, x)`` with ``fvals[k] = f(x_k)`` (two products per step: at y and x)."""
+    Returns ``(fvals, x)`` with ``fvals[k] = f(x_k)``. One matrix-vector product per step:
+    ``Q y_k = (1 + momentum) Q x_k - momentum Q x_{k-1}`` by linearity, and ``Q x_k`` serves
+    both ``f(x_k)`` and the next ``Q y``."""
     x, prev = x1.copy(), x1.copy()
     fvals = np.empty(n_steps + 1)
+    Qx = Q @ x
+    Qprev = Qx.copy()
     for k in range(n_steps):
-        fvals[k] = quadratic_value(Q, b, x)
+        fvals[k] = 0.5 * (x @ Qx) - b @ x
         y = x + momentum * (x - prev)
-        prev, x = x, y - eta * (Q @ y - b)
-    fvals[n_steps] = quadratic_value(Q, b, x)
+        Qy = Qx + momentum * (Qx - Qprev)
+        prev, Qprev = x, Qx
+        x = y - eta * (Qy - b)
+        Qx = Q @ x
+    fvals[n_steps] = 0.5 * (x @ Qx) - b @ x
     return fvals, x
 
 

@@ -211,7 +211,7 @@ def spike_slab_posterior_mean(S: np.ndarray, b: np.ndarray, sigma2: float, v: fl
     A, L = np.empty((d, d)), np.empty((d, d))
     bT, m = np.empty(d), np.empty(d)
     for T in range(nT):
-        k = 0
+        k = np.int64(0)  # a bare 0 makes numba also compile the callees for Literal[int](0)
         for a in range(d):
             if (T >> a) & 1:
                 idx[k] = a

@@ -83,7 +83,7 @@ def _separates(Z: np.ndarray, theta: np.ndarray) -> bool:
 
 @numba.njit(cache=True)
 def lr_gd(A: np.ndarray, y: np.ndarray, gamma: float, n_steps: int,
-          normalized: bool = False) -> np.ndarray:
+          normalized: bool) -> np.ndarray:
     """Iterates ``theta_0 = 0, ..., theta_{n_steps}`` of (Normalized) LR+GD with step ``gamma``."""
     Z = A * y[:, None]
     out = np.zeros((n_steps + 1, A.shape[1]))
@@ -94,7 +94,7 @@ def lr_gd(A: np.ndarray, y: np.ndarray, gamma: float, n_steps: int,
 
 @numba.njit(cache=True)
 def lr_gd_count(A: np.ndarray, y: np.ndarray, gamma: float, max_iter: int,
-                normalized: bool = False) -> int:
+                normalized: bool) -> int:
     """First ``t`` with ``theta_t`` of (Normalized) LR+GD separating, else ``max_iter + 1``."""
     Z = A * y[:, None]
     theta = np.zeros(A.shape[1])
@@ -107,7 +107,7 @@ def lr_gd_count(A: np.ndarray, y: np.ndarray, gamma: float, max_iter: int,
 
 @numba.njit(cache=True)
 def batch_perceptron(A: np.ndarray, y: np.ndarray, n_steps: int,
-                     normalized: bool = False) -> np.ndarray:
+                     normalized: bool) -> np.ndarray:
     """Iterates ``theta_0 = 0, ..., theta_{n_steps}`` of (Normalized) Batch Perceptron
     (constant after the first separating iterate)."""
     Z = A * y[:, None]
@@ -119,7 +119,7 @@ def batch_perceptron(A: np.ndarray, y: np.ndarray, n_steps: int,
 
 @numba.njit(cache=True)
 def perceptron_count(A: np.ndarray, y: np.ndarray, max_iter: int,
-                     normalized: bool = False) -> int:
+                     normalized: bool) -> int:
     """First ``t`` with ``theta_t`` of (Normalized) Batch Perceptron separating, else
     ``max_iter + 1``."""
     Z = A * y[:, None]

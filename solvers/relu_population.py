@@ -168,7 +168,7 @@ def gd_population(W0: np.ndarray, V: np.ndarray, lr: float, iters: int, gtol: fl
     (gradient from Gram matrices; polish with ``newton_polish`` for a certified point)."""
     W = W0.copy()
     for t in range(iters):
-        G = 0.5 * W + _cross_grad(W, W, True) - _cross_grad(W, V, False)
+        G = 0.5 * W + _cross_grad(W, W, np.bool_(True)) - _cross_grad(W, V, np.bool_(False))
         if sqrt(np.sum(G * G)) < gtol:
             return W, t
         W -= lr * G

@@ -52,14 +52,14 @@ def rng_state(seed: int) -> np.ndarray:
 
 @numba.njit(cache=True)
 def _next(s: np.ndarray) -> np.uint64:
-    r = _rotl(s[1] * np.uint64(5), 7) * np.uint64(9)
+    r = _rotl(s[1] * np.uint64(5), np.int64(7)) * np.uint64(9)
     t = s[1] << np.uint64(17)
     s[2] ^= s[0]
     s[3] ^= s[1]
     s[1] ^= s[2]
     s[0] ^= s[3]
     s[2] ^= t
-    s[3] = _rotl(s[3], 45)
+    s[3] = _rotl(s[3], np.int64(45))
     return r
 
 

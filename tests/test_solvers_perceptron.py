@@ -70,7 +70,7 @@ def test_lr_gd_matches_first_order_gd_logistic(n, d, seed, gamma, steps):
     """LR+GD is gradient descent on the mean logistic loss (an independent solver)."""
     A, y = separable_data(n, d, 0.3, seed)
     _, x = fo.gd_logistic(A, y, np.zeros(d), gamma, steps)
-    np.testing.assert_allclose(P.lr_gd(A, y, gamma, steps)[-1], x, rtol=1e-10, atol=1e-12 * gamma)
+    np.testing.assert_allclose(P.lr_gd(A, y, gamma, steps, False)[-1], x, rtol=1e-10, atol=1e-12 * gamma)
 
 
 def test_no_overflow_and_no_nan_at_huge_margins():
@@ -87,7 +87,7 @@ def test_thm41_two_point_closed_form(gamma):
     f(theta_1) = 1/2 [log(1 + e^{gamma/4}) + log(1 + e^{-7 gamma/2})] and
     theta_2/gamma = (1/2, 3/4) + 1/2 [sigma(gamma/4) (1,-1) + sigma(-7 gamma/2) (1,4)]."""
     A, y = np.array([[1.0, -1.0], [-1.0, -4.0]]), np.array([1.0, -1.0])
-    th = P.lr_gd(A, y, gamma, 2)
+    th = P.lr_gd(A, y, gamma, 2, False)
     np.testing.assert_allclose(th[1], gamma * np.array([0.5, 0.75]), rtol=1e-15)
     f1 = 0.5 * (np.logaddexp(0, gamma / 4) + np.logaddexp(0, -3.5 * gamma))
     assert math.isclose(fo.logistic_value(A, y, th[1]), f1, rel_tol=1e-13)
@@ -95,7 +95,7 @@ def test_thm41_two_point_closed_form(gamma):
     th2 = np.array([0.5, 0.75]) + 0.5 * (sig(gamma / 4) * np.array([1, -1.0])
                                          + sig(-3.5 * gamma) * np.array([1, 4.0]))
     np.testing.assert_allclose(th[2] / gamma, th2, rtol=1e-14, atol=1e-15)
-    assert P.perceptron_count(A, y, 100) == 2  # theta_hat_2 = (1, 1/4) separates
+    assert P.perceptron_count(A, y, 100, False) == 2  # theta_hat_2 = (1, 1/4) separates
 
 
 def _thm51(n):
@@ -113,8 +113,8 @@ def test_thm51_batch_perceptron_count(n):
     which separates for n >= 5."""
     A, y = _thm51(n)
     T = (3 * n + 2) // 10 + 1
-    assert P.perceptron_count(A, y, 10 * n) == T
-    path = P.batch_perceptron(A, y, T)
+    assert P.perceptron_count(A, y, 10 * n, False) == T
+    path = P.batch_perceptron(A, y, T, False)
     k = np.arange(1, T + 1)
     np.testing.assert_allclose(path[1:], np.c_[0.25 + (k - 1) / (2 * n), (n - 2 * k) / (2 * n)],
                                atol=1e-14)

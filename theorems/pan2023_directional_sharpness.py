@@ -135,8 +135,10 @@ class PanDirectionalSharpness(Theorem):
     def _directions(self, P):
         g, p = P["g"], len(P["g"])
         tau = sh.top_k_threshold(g, P["k"])
+        # one Adam step (beta1 = 0): -sign(g)/sqrt(1e-3); every argument passed, so the solver
+        # keeps the one compiled signature reddi2018 uses
         adam = adaptive_online(g[None, :], P["x"], np.full(p, -np.inf), np.full(p, np.inf), 1.0,
-                               0.0, 0.999, ADAM)  # one Adam step (beta1 = 0): -sign(g)/sqrt(1e-3)
+                               0.0, 0.999, ADAM, 0.5, 0.0, 1.0)
         return {"sgd": -g, "clip": -sh.clip_coordinates(g, tau), "adam": adam[1] - adam[0]}
 
     def predict(self, inst):

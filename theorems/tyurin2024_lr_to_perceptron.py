@@ -133,9 +133,9 @@ class TyurinLRToPerceptron(Theorem):
         def strat(draw):
             inst = draw(_dataset())
             A_, y = _data(inst)
-            T_ = int(P.perceptron_count(A_, y, 10**5))
+            T_ = int(P.perceptron_count(A_, y, 10**5, False))
             assume(T_ <= 10**5)
-            path, R_ = P.batch_perceptron(A_, y, T_), np.linalg.norm(A_, axis=1).max()
+            path, R_ = P.batch_perceptron(A_, y, T_, False), np.linalg.norm(A_, axis=1).max()
             m_min = float(np.abs(path[1:] @ (A_ * y[:, None]).T).min())
             assume(m_min > 1e-9 * R_ * (np.linalg.norm(path, axis=1).max() + R_))
             g = draw(g_strategy)
@@ -164,7 +164,7 @@ class TyurinLRToPerceptron(Theorem):
     def measure(self, inst):
         """LR+GD (plain gradient steps on the logistic loss), divided by gamma."""
         A_, y = _data(inst)
-        return P.lr_gd(A_, y, inst["gamma"], inst["T"] + self.extra) / inst["gamma"]
+        return P.lr_gd(A_, y, inst["gamma"], inst["T"] + self.extra, False) / inst["gamma"]
 
     def _gap(self, p, m):
         disc = np.linalg.norm(m - p["theta"], axis=1)
