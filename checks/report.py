@@ -192,6 +192,14 @@ max observed/predicted for bounds (1 = attained); power is the share of mutated 
 </body></html>"""
 
 
+
+def _seconds(res: dict) -> str:
+    """Total seconds, the phases, and the part of them numba spent compiling or loading."""
+    t = dict(res.get("timings", {}))
+    jit = t.pop("jit", None)
+    text = f"{res['seconds']:.2f} ({', '.join(f'{k} {v:.2f}' for k, v in t.items())})"
+    return text if jit is None else f"{text}; of which numba compile/cache load {jit:.2f}"
+
 def _facts(res: dict, thm: type[Theorem] | None) -> list[tuple[str, str]]:
     nc = res.get("negative_control") or {}
     facts = [("status", res["status"] + (" (expected refutation)" if res.get("expected") == "refuted" else "")),
@@ -200,7 +208,7 @@ def _facts(res: dict, thm: type[Theorem] | None) -> list[tuple[str, str]]:
              ("tightness (max observed/predicted)", fmt(res.get("tightness"))),
              ("negative control", f"{'fired' if nc.get('fired') else 'DID NOT FIRE'} by breaking "
               f"'{nc.get('assumption')}' after {nc.get('examples')} examples: {nc.get('detail', '')}"),
-             ("seconds", f"{res['seconds']:.2f} ({', '.join(f'{k} {v:.2f}' for k, v in res.get('timings', {}).items())})")]
+             ("seconds", _seconds(res))]
     if res.get("message"):
         facts.append(("message", res["message"]))
     camp = res.get("campaign")

@@ -39,6 +39,7 @@ def test_list_all_shows_every_seed_paper_with_counts(capsys):
     (["fuzz", "--minutes", "0"], "--minutes must be positive"),
     (["power", "no.such_theorem"], "valid:"),
     (["power", "--profile", "turbo"], "valid: ci, dev, fuzz"),
+    (["run", "--durations", "-1"], "--durations must be"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, argv, needle):
     code, out, err = run_cli(capsys, *argv)
@@ -57,6 +58,21 @@ def test_bad_instance_json_exits_2(capsys):
     tid = next(iter(discover()))
     code, _, err = run_cli(capsys, "check", tid, "--instance", "{not json")
     assert code == 2 and "not valid JSON" in err
+
+
+def test_run_durations_shows_phases_and_jit_time(capsys, tmp_path):
+    """--durations lists the slowest theorems with their phases; results.json keeps the
+    seconds spent compiling or loading solvers (the jit timing) per theorem."""
+    tid = "reddi2018.adam_nonconvergence"
+    code, out, _ = run_cli(capsys, "run", tid, "--profile", "ci", "--out", str(tmp_path),
+                           "--durations", "5")
+    assert code == 0 and "slowest 1 theorems" in out
+    row = next(line for line in out.splitlines()[::-1] if line.startswith(tid))
+    assert len(row.split()) == 7  # id, total, share, positive, negative, certificate, jit
+    timings = json.loads((tmp_path / "results.json").read_text())[0]["timings"]
+    assert {"positive", "negative", "jit"} <= set(timings)
+    assert 0.0 <= timings["jit"] <= timings["positive"] + timings["negative"] + \
+        timings.get("certificate", 0.0)  # jit time is spent inside the phases
 
 
 def test_show_prints_statement_and_assumptions(capsys, tmp_path):
