@@ -28,15 +28,20 @@ def authors_alpha(S: np.ndarray) -> float:
 
 @numba.njit(cache=True)
 def newton_schulz(S: np.ndarray, M0: np.ndarray, n_steps: int) -> np.ndarray:
-    """All iterates ``M_0..M_{n_steps}`` of ``M <- M (2I - S M)``: shape (n_steps+1, d, d)."""
+    """All iterates ``M_0..M_{n_steps}`` of ``M <- M (2I - S M) = 2M - M (S M)``: shape
+    (n_steps+1, d, d)."""
     d = S.shape[0]
     out = np.empty((n_steps + 1, d, d))
-    M = M0.copy()
-    out[0] = M
-    two_eye = 2.0 * np.eye(d)
+    out[0] = M0
+    # products into preallocated buffers: at d ~ 10 a temporary costs as much as the product
+    SM, MSM = np.empty((d, d)), np.empty((d, d))
     for k in range(n_steps):
-        M = M @ (two_eye - S @ M)
-        out[k + 1] = M
+        M, nxt = out[k], out[k + 1]
+        np.dot(S, M, SM)
+        np.dot(M, SM, MSM)
+        for i in range(d):
+            for j in range(d):
+                nxt[i, j] = 2.0 * M[i, j] - MSM[i, j]
     return out
 
 
@@ -46,11 +51,13 @@ def gd_matrix(S: np.ndarray, eta: float, n_steps: int) -> np.ndarray:
     GD on least squares for every right-hand side ``X^T y = e_j``: shape (n_steps+1, d, d)."""
     d = S.shape[0]
     out = np.zeros((n_steps + 1, d, d))
-    P = np.zeros((d, d))
-    eye = np.eye(d)
+    SP = np.empty((d, d))
     for t in range(n_steps):
-        P = P - eta * (S @ P - eye)
-        out[t + 1] = P
+        P, nxt = out[t], out[t + 1]
+        np.dot(S, P, SP)
+        for i in range(d):
+            for j in range(d):
+                nxt[i, j] = P[i, j] - eta * (SP[i, j] - (1.0 if i == j else 0.0))
     return out
 
 
