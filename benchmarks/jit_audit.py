@@ -11,9 +11,12 @@ time in a fresh process sharing one numba cache directory that starts empty:
 Afterwards it lists every jitted function of ``solvers`` with the signatures it holds. More than
 one signature means the function is compiled (and cached, and loaded) once per argument type it
 sees: a type-unstable call (an ``int`` where a ``float`` was, a transposed or read-only array,
-an omitted default argument). Prints Markdown, saves ``benchmarks/jit_audit.json``.
+an omitted default argument, a constant passed from one jitted function to another, which
+numba types as a ``Literal`` and compiles a copy for). Prints Markdown, saves it to
+``benchmarks/jit_audit.md`` and the raw data to ``benchmarks/jit_audit.json``; exits 1 when a
+function holds more than one signature or the warm process compiled anything.
 
-    python benchmarks/jit_audit.py                 # all theorems, ~6 min on 2 cores
+    python benchmarks/jit_audit.py                 # all theorems, ~4 min on 2 cores
     python benchmarks/jit_audit.py bubeck2015 kim  # theorems whose id contains a substring
 """
 from __future__ import annotations
@@ -130,6 +133,7 @@ def main() -> int:
     p.add_argument("selectors", nargs="*", help="substrings of theorem ids (default: all)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--json", default=str(HERE / "jit_audit.json"), help="where to save JSON")
+    p.add_argument("--md", default=str(HERE / "jit_audit.md"), help="where to save the tables")
     args = p.parse_args()
     if args.child:
         Path(args.child).write_text(json.dumps(child(args.selectors)))
@@ -139,6 +143,9 @@ def main() -> int:
         warm = run_child("warm", cache, args.selectors)
     text = report(cold, warm)
     print(text)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    Path(args.md).write_text(f"# JIT audit, {stamp}\n\n`python benchmarks/jit_audit.py` "
+                             f"(`ci` profile, {os.cpu_count()} cores)\n\n{text}\n")
     Path(args.json).write_text(json.dumps({"cold": cold, "warm": warm}, indent=1))
     multi = sum(len(d["signatures"]) > 1 for d in cold["dispatchers"].values())
     warm_compiles = sum(len(t["compiled"]) for t in warm["theorems"])

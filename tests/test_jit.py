@@ -79,3 +79,12 @@ def test_every_solver_jit_is_cached_module_level_and_nopython():
                 problems.append(f"{where}: numba.jit without nopython (use njit)")
     assert count > 100  # the scan sees the solvers (181 when written)
     assert not problems, "\n".join(problems)
+
+
+def test_numba_cache_is_keyed_by_every_solver_source():
+    """A cached caller keeps a callee's old code when only the callee's file changes (numba
+    checks the caller's own file): the cache directory changes with any solver source."""
+    import solvers
+    from numba.core import config
+
+    assert config.CACHE_DIR.endswith(f"claimcheck-solvers-{solvers._source_digest()}")
