@@ -628,6 +628,24 @@ def _rnn_dynamics() -> list[Case]:
             out[L - 1] = np.linalg.norm(P[s], 2, axis=(1, 2)).max()
         return out
 
+    def gtf_numpy_loop(A, W1, W2, h1, h2, X, alpha, max_lag):
+        Z = rd.gtf_forward(A, W1, W2, h1, h2, X, alpha)
+        T, M = X.shape[0] - 1, X.shape[1]
+        G = np.array([(1 - alpha) * rd.shplrnn_jacobian(A, W1, W2, h2, Z[k]) for k in range(T)])
+        out = np.full(T, -1.0)
+        for s in range(T):
+            P, logc = np.eye(M), 0.0
+            for L in range(1, min(max_lag[s], T - s) + 1):
+                P = G[s + L - 1] @ P
+                nrm = np.linalg.norm(P, 2)
+                out[L - 1] = max(out[L - 1], math.exp(logc + math.log(nrm)) if nrm > 0 else 0.0)
+                if nrm > 1e100 or 0.0 < nrm < 1e-100:
+                    P, logc = P / nrm, logc + math.log(nrm)
+        return out
+
+    def masks_numpy_loop(A, W1, W2, masks):
+        return max(np.linalg.norm(np.diag(A) + (W1 * m) @ W2, 2) for m in masks)
+
     def masks(f):
         _, A, W1, W2, _, _ = model("masks")
         return (A, W1, W2, rd.all_masks(6)), 1
@@ -640,10 +658,10 @@ def _rnn_dynamics() -> list[Case]:
         Case("rnn_dynamics.gtf_product_norms", "hess2023", "M=5 H=6 T=1000",
              rd.gtf_product_norms, gtf, baseline=gtf_np,
              label="numpy, batched over window starts (norm via batched SVD)",
-             agree=lambda a, b: rel(a[b > 1e-250], b[b > 1e-250])),
+             agree=lambda a, b: rel(a[b > 1e-250], b[b > 1e-250]), numpy_loop=gtf_numpy_loop),
         Case("rnn_dynamics.mask_norm_bound", "hess2023", "M=5 H=6 (64 masks)", rd.mask_norm_bound,
              masks, baseline=_mask_norms_np, label="numpy batched 2-norm (SVD) over masks",
-             agree=rel),
+             agree=rel, numpy_loop=masks_numpy_loop),
         Case("rnn_dynamics.lozi_orbit", "hess2023", "n=1501", rd.lozi_orbit, lozi, "points", 0.1),
     ]
 
