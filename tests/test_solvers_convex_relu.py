@@ -115,3 +115,14 @@ def test_recovery_identity_on_feasible_points(n, d, beta, seed):
     U, a = cr.recover_network(V, W, rel_thresh=0.0)
     assert relu_objective(X, y, np.ascontiguousarray(U), a, beta) == pytest.approx(
         cr.convex_objective(X, y, beta, D, V, W), rel=1e-12, abs=1e-12)
+
+
+@given(n=st.integers(1, 70), rows=st.integers(1, 40), seed=st.integers(0, 2**32 - 1))
+def test_unique_patterns_is_numpy_unique_of_rows(n, rows, seed):
+    """Distinct 0/1 rows in lexicographic order, as float columns: the bitmask sort (n <= 62)
+    and the fallback agree with np.unique(axis=0)."""
+    cells = rng(seed).integers(0, 2, (rows, n)).astype(np.int8)
+    cells[-1] = cells[0]  # at least one duplicate row
+    expected = np.unique(cells, axis=0).T.astype(np.float64)
+    got = cr.unique_patterns(cells)
+    assert got.dtype == np.float64 and np.array_equal(got, expected)
