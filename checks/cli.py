@@ -208,7 +208,11 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         print(f"\ninterrupted: every finished shard is kept in {out}/shards.jsonl "
               f"(continue with --resume)", file=sys.stderr)
     finally:
-        client.close()
+        try:  # bounded: Client.close waits up to 2 x the connect timeout (60 s) by default
+            client.close(timeout=10)
+        except (TimeoutError, OSError) as exc:  # the shards are on disk; say so and go on
+            print(f"note: the Dask client did not close cleanly ({type(exc).__name__})",
+                  file=sys.stderr)
     registry = _registry()
     results = aggregate(read_shards(out))
     for res in results:

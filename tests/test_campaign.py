@@ -106,7 +106,13 @@ def test_cli_against_external_scheduler_and_interrupt(tmp_path):
         while len(read_shards(out)) < 2 and time.time() < deadline:
             time.sleep(0.2)
         fuzz.send_signal(signal.SIGINT)  # Ctrl-C: finished shards are kept and reported
-        stdout, stderr = fuzz.communicate(timeout=60)
+        try:
+            stdout, stderr = fuzz.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            fuzz.kill()
+            stdout, stderr = fuzz.communicate()
+            raise AssertionError(f"fuzz did not exit within 60 s of SIGINT "
+                                 f"({len(read_shards(out))} shards)\n{stdout}\n{stderr}") from None
         assert fuzz.returncode == 130, stderr
         kept = read_shards(out)
         assert len(kept) >= 2 and "--resume" in stderr
