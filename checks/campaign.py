@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -102,12 +103,19 @@ class Campaign:
         return tid, shard
 
 
+POLL_S = 0.5  # how often the loop looks at the stop flag while shards run
+
+
 def run_campaign(ids: list[str], minutes: float, out: Path, client, examples: int = 100,
                  database: str | None = None, resume: bool = False,
-                 log: Callable[[str], None] = print) -> list[dict]:
+                 log: Callable[[str], None] = print,
+                 stop: threading.Event | None = None) -> list[dict]:
     """Submit shards round-robin over ``ids`` until ``minutes`` have passed, keeping two
     tasks per worker thread in flight; stream each finished shard to disk. Returns every
-    finished shard (including, with ``resume``, those of earlier sessions)."""
+    finished shard (including, with ``resume``, those of earlier sessions). Setting ``stop``
+    (e.g. from a SIGINT handler) cancels the unfinished shards and returns within ``POLL_S``:
+    a flag, not a ``KeyboardInterrupt``, because an exception raised at an arbitrary point
+    can land in a finaliser (a Dask future's ``__del__``) and be swallowed."""
     from dask.distributed import TimeoutError as DaskTimeout
     from distributed import wait
 
@@ -133,15 +141,20 @@ def run_campaign(ids: list[str], minutes: float, out: Path, client, examples: in
     futures = {submit() for _ in range(slots)}
     grace = max(60.0, 15.0 * minutes)  # in-flight shards (maybe compiling numba) may finish late
     while futures:
-        timeout = None if time.time() < camp.deadline else camp.deadline + grace - time.time()
-        try:
-            if timeout is not None and timeout <= 0:
-                raise TimeoutError
-            finished, futures = wait(futures, timeout=timeout, return_when="FIRST_COMPLETED")
-        except (TimeoutError, DaskTimeout):
+        if stop is not None and stop.is_set():
+            log(f"interrupted: cancelling {len(futures)} unfinished shards")
+            client.cancel(list(futures))
+            break
+        left = camp.deadline + grace - time.time()
+        if left <= 0:
             log(f"deadline: cancelling {len(futures)} unfinished shards")
             client.cancel(list(futures))
             break
+        try:
+            finished, futures = wait(futures, timeout=min(POLL_S, left),
+                                     return_when="FIRST_COMPLETED")
+        except (TimeoutError, DaskTimeout):
+            continue
         for fut in finished:
             try:
                 shard = fut.result()

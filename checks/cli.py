@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -198,21 +200,29 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     print(f"claimcheck fuzz: {len(ids)} theorems for {args.minutes:g} min on {workers} Dask "
           f"workers ({client.scheduler.address}); shards stream to {out}/shards.jsonl; "
           f"examples database {database or 'none'}", flush=True)
-    interrupted = False
+    stop = threading.Event()
+
+    def on_sigint(signum, frame):
+        # first Ctrl-C: stop gracefully and write the reports; a second one aborts at once
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         run_campaign(ids, args.minutes, out, client, examples=args.shard_examples,
                      database=database, resume=args.resume,
-                     log=lambda m: print(m, flush=True))
-    except KeyboardInterrupt:
-        interrupted = True
-        print(f"\ninterrupted: every finished shard is kept in {out}/shards.jsonl "
-              f"(continue with --resume)", file=sys.stderr)
+                     log=lambda m: print(m, flush=True), stop=stop)
     finally:
+        signal.signal(signal.SIGINT, previous)
         try:  # bounded: Client.close waits up to 2 x the connect timeout (60 s) by default
             client.close(timeout=10)
         except (TimeoutError, OSError) as exc:  # the shards are on disk; say so and go on
             print(f"note: the Dask client did not close cleanly ({type(exc).__name__})",
                   file=sys.stderr)
+    interrupted = stop.is_set()
+    if interrupted:
+        print(f"\ninterrupted: every finished shard is kept in {out}/shards.jsonl "
+              f"(continue with --resume)", file=sys.stderr)
     registry = _registry()
     results = aggregate(read_shards(out))
     for res in results:
@@ -348,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"claimcheck: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # a second Ctrl-C during `fuzz`, or one outside a run loop
+        print("claimcheck: aborted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

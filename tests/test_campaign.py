@@ -68,6 +68,17 @@ def test_killed_worker_loses_no_finished_shard(client, tmp_path):
     assert sum(r["examples"] for r in aggregate(on_disk)) == sum(s["examples"] for s in on_disk)
 
 
+def test_stop_flag_ends_the_campaign_at_once(client, tmp_path):
+    """The SIGINT handler of `claimcheck fuzz` only sets a flag: the campaign must notice it
+    within a poll, cancel what is in flight and return what finished (all of it on disk)."""
+    stop = threading.Event()
+    started = time.time()
+    shards = run_campaign(IDS[:1], 5.0, tmp_path, client, examples=5,
+                          log=lambda m: stop.set(), stop=stop)
+    assert time.time() - started < 60, "a 5-minute campaign must stop soon after the flag"
+    assert len(shards) >= 1 and _keys(read_shards(tmp_path)) == _keys(shards)
+
+
 def test_resume_continues_after_interruption(client, tmp_path):
     first = run_campaign(IDS[:1], 0.05, tmp_path, client, examples=5, log=lambda m: None)
     with (tmp_path / SHARDS_FILE).open("a") as f:
