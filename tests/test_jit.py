@@ -88,3 +88,31 @@ def test_numba_cache_is_keyed_by_every_solver_source():
     from numba.core import config
 
     assert config.CACHE_DIR.endswith(f"claimcheck-solvers-{solvers._source_digest()}")
+
+
+def test_read_only_package_caches_in_the_user_cache_directory(monkeypatch, tmp_path):
+    import solvers
+    from numba.core import config
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(solvers, "_writable", lambda directory: False)
+    monkeypatch.setattr(config, "CACHE_DIR", config.CACHE_DIR)  # restored afterwards
+    solvers._key_numba_cache()
+    assert config.CACHE_DIR == str(tmp_path / "claimcheck" /
+                                   f"claimcheck-solvers-{solvers._source_digest()}")
+
+
+def test_caches_of_old_source_trees_are_pruned_after_a_week(tmp_path):
+    import os
+    import time
+
+    import solvers
+
+    current, fresh, stale = (tmp_path / f"claimcheck-solvers-{k}" for k in ("now", "b", "c"))
+    for d in (current, fresh, stale):
+        d.mkdir()
+    week_ago = time.time() - (solvers.STALE_DAYS + 1) * 86400
+    os.utime(stale, (week_ago, week_ago))
+    solvers._prune_stale(tmp_path, current)
+    assert current.exists() and fresh.exists() and not stale.exists()
