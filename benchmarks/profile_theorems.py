@@ -15,7 +15,9 @@ profile's own time (``tottime``) of every function is attributed to where the fu
 The time of a C function (a builtin, a numpy ufunc) goes to the category of its caller.
 
 A theorem whose ``theorem`` or ``harness`` share is large spends its time in a Python loop of
-ours: the place to move work into a solver. Prints a Markdown table; saves JSON.
+ours: the place to move work into a solver. cProfile's per-call overhead inflates pure-Python
+code (sympy, hypothesis) against jitted and C code, so read the shares as an upper bound for
+those. Prints a Markdown table; saves JSON.
 
     python benchmarks/profile_theorems.py [SUBSTRING ...] [--json benchmarks/profile.json]
 """
