@@ -192,13 +192,13 @@ max observed/predicted for bounds (1 = attained); power is the share of mutated 
 </body></html>"""
 
 
-
 def _seconds(res: dict) -> str:
     """Total seconds, the phases, and the part of them numba spent compiling or loading."""
     t = dict(res.get("timings", {}))
     jit = t.pop("jit", None)
     text = f"{res['seconds']:.2f} ({', '.join(f'{k} {v:.2f}' for k, v in t.items())})"
     return text if jit is None else f"{text}; of which numba compile/cache load {jit:.2f}"
+
 
 def _facts(res: dict, thm: type[Theorem] | None) -> list[tuple[str, str]]:
     nc = res.get("negative_control") or {}

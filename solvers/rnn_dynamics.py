@@ -40,8 +40,22 @@ def shplrnn_step(A: np.ndarray, W1: np.ndarray, W2: np.ndarray, h1: np.ndarray,
 def shplrnn_jacobian(A: np.ndarray, W1: np.ndarray, W2: np.ndarray, h2: np.ndarray,
                      z: np.ndarray) -> np.ndarray:
     """``J(z) = diag(A) + W1 diag(1[W2 z + h2 > 0]) W2`` (the convention of the authors' code)."""
-    d = (W2 @ z + h2 > 0.0).astype(np.float64)
-    return np.diag(A) + (W1 * d) @ W2
+    out = np.empty((A.shape[0], A.shape[0]))
+    _jacobian_into(A, W1, W2, h2, z, np.float64(1.0), np.empty(W2.shape[0]), out)
+    return out
+
+
+@numba.njit(cache=True)
+def _jacobian_into(A: np.ndarray, W1: np.ndarray, W2: np.ndarray, h2: np.ndarray,
+                   z: np.ndarray, factor: float, mask: np.ndarray, out: np.ndarray) -> None:
+    """``out = factor * J(z)`` in place; ``mask`` (length H) is overwritten with the ReLU
+    pattern ``1[W2 z + h2 > 0]``. Loops that need many Jacobians allocate nothing per step."""
+    for h in range(W2.shape[0]):
+        pre = 0.0
+        for j in range(z.shape[0]):
+            pre += W2[h, j] * z[j]
+        mask[h] = 1.0 if pre + h2[h] > 0.0 else 0.0
+    _masked_jacobian(A, W1, W2, mask, factor, out)
 
 
 @numba.njit(cache=True)
@@ -90,13 +104,7 @@ def gtf_product_norms(A: np.ndarray, W1: np.ndarray, W2: np.ndarray, h1: np.ndar
     G = np.empty((T, M, M))
     d = np.empty(H)
     for k in range(1, T + 1):
-        # shplrnn_jacobian's mask and matrix, without its four temporaries per step
-        for h in range(H):
-            pre = 0.0
-            for j in range(M):
-                pre += W2[h, j] * Z[k - 1, j]
-            d[h] = 1.0 if pre + h2[h] > 0.0 else 0.0
-        _masked_jacobian(A, W1, W2, d, 1.0 - alpha, G[k - 1])
+        _jacobian_into(A, W1, W2, h2, Z[k - 1], 1.0 - alpha, d, G[k - 1])
     # the product and its successor alternate between two buffers, and the norm kernel gets a
     # workspace: the inner loop runs ~T * max_lag times and allocates nothing
     P = np.empty((M, M))
